@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use herald_bus::{AmqpConfig, Bus, BusEvent, QueueSpec};
+use herald_bus::{AmqpConfig, Bus, Event, QueueSpec};
 use serde::{Deserialize, Serialize};
 
 const MESSAGES: u32 = 20_000;
@@ -24,7 +24,7 @@ struct Job {
     attempt: u32,
 }
 
-impl BusEvent for Job {
+impl Event for Job {
     const KIND: &'static str = "bench_job";
     const VERSION: u16 = 1;
 }

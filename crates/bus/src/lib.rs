@@ -35,7 +35,7 @@ use std::time::Duration;
 pub use crate::amqp::{AmqpBus, AmqpConfig};
 pub use crate::error::{Error, Result};
 pub use crate::memory::MemoryBus;
-pub use crate::message::{BusEvent, Delivery, Message};
+pub use crate::message::{Delivery, Event, Message};
 pub use crate::topology::{DEFAULT_MAX_DELIVERIES, QueueSpec, dead_letter_queue};
 
 /// The message bus. Cheap to clone; clones share connections and queues.
@@ -69,7 +69,7 @@ impl Bus {
     }
 
     /// Publishes `event` to `queue`; see [`Bus::publish_message`]. Returns the message id.
-    pub async fn publish<E: BusEvent>(&self, queue: &str, event: &E) -> Result<uuid::Uuid> {
+    pub async fn publish<E: Event>(&self, queue: &str, event: &E) -> Result<uuid::Uuid> {
         let message = Message::encode(event)?;
         let id = message.id();
         self.publish_message(queue, message).await?;
@@ -93,7 +93,7 @@ impl Bus {
     ///
     /// Meant for retries with backoff. On RabbitMQ each distinct delay (in milliseconds) gets
     /// its own durable delay queue, so use a handful of fixed delays, not random ones.
-    pub async fn publish_delayed<E: BusEvent>(
+    pub async fn publish_delayed<E: Event>(
         &self,
         queue: &str,
         event: &E,
@@ -125,7 +125,7 @@ impl Bus {
 
     /// Sends a control event to every current subscriber of its kind, on every replica.
     /// Waits for the broker's confirm; having no subscriber is not an error.
-    pub async fn broadcast<E: BusEvent>(&self, event: &E) -> Result<uuid::Uuid> {
+    pub async fn broadcast<E: Event>(&self, event: &E) -> Result<uuid::Uuid> {
         let mut message = Message::encode(event)?;
         message.inject_current_context();
         let id = message.id();
@@ -138,7 +138,7 @@ impl Bus {
 
     /// Subscribes this process to control events of type `E`. Receives every event
     /// broadcast after this returns.
-    pub async fn subscribe<E: BusEvent>(&self) -> Result<Subscription<E>> {
+    pub async fn subscribe<E: Event>(&self) -> Result<Subscription<E>> {
         let inner = match self {
             Bus::Amqp(bus) => SubscriptionInner::Amqp(bus.subscribe(E::KIND).await?),
             Bus::Memory(bus) => SubscriptionInner::Memory(bus.subscribe()),
@@ -218,7 +218,7 @@ impl<E> std::fmt::Debug for Subscription<E> {
     }
 }
 
-impl<E: BusEvent> Subscription<E> {
+impl<E: Event> Subscription<E> {
     /// The next event.
     ///
     /// [`Error::Lagged`] means events may have been missed (a slow subscriber, or a reconnect):

@@ -368,12 +368,12 @@ mod tests {
     use serde::{Deserialize, Serialize};
 
     use super::*;
-    use crate::message::BusEvent;
+    use crate::message::Event;
 
     #[derive(Debug, Serialize, Deserialize)]
     struct Ping(u32);
 
-    impl BusEvent for Ping {
+    impl Event for Ping {
         const KIND: &'static str = "ping";
         const VERSION: u16 = 1;
     }

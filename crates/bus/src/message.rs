@@ -1,4 +1,4 @@
-//! What travels on the bus: the [`BusEvent`] contract event types implement, the [`Message`]
+//! What travels on the bus: the [`Event`] contract event types implement, the [`Message`]
 //! envelope (id, kind, version, JSON body, W3C trace context) and the [`Delivery`] a consumer
 //! receives and must settle exactly once.
 
@@ -9,25 +9,14 @@ use opentelemetry::Context;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TraceContextExt;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
-/// An event that can travel on the bus.
-///
-/// Event types live in `crates/domain`; the bus only needs their name and schema version.
-/// `KIND` is stable for the life of the event (it routes control events and is checked on
-/// decode). Bump `VERSION` on every schema change; a consumer reads any version up to its
-/// own, so changes must stay backwards compatible (new fields with `#[serde(default)]`).
-pub trait BusEvent: Serialize + DeserializeOwned + Send + Sync + 'static {
-    /// Stable event name, e.g. `"send_job"`.
-    const KIND: &'static str;
-    /// Schema version of this event type.
-    const VERSION: u16;
-}
+/// An event that can travel on the bus: the event types and this contract live in
+/// `crates/domain`; the bus only needs their `KIND` and `VERSION`.
+pub use herald_domain::Event;
 
 /// One message: a JSON-encoded event plus what travels beside it.
 ///
@@ -45,7 +34,7 @@ pub struct Message {
 
 impl Message {
     /// Serialises `event` into a message with a fresh random id.
-    pub fn encode<E: BusEvent>(event: &E) -> Result<Self> {
+    pub fn encode<E: Event>(event: &E) -> Result<Self> {
         let payload = serde_json::to_vec(event).map_err(|source| Error::Encode {
             kind: E::KIND,
             source,
@@ -87,7 +76,7 @@ impl Message {
         self.id
     }
 
-    /// The event kind ([`BusEvent::KIND`] of the type that was encoded).
+    /// The event kind ([`Event::KIND`] of the type that was encoded).
     pub fn kind(&self) -> &str {
         &self.kind
     }
@@ -107,7 +96,7 @@ impl Message {
     /// Fails if the message carries another kind, a newer version than `E::VERSION`, or JSON
     /// that does not fit `E`; such a message will not get better by redelivery, so a consumer
     /// normally rejects it to the dead-letter queue.
-    pub fn decode<E: BusEvent>(&self) -> Result<E> {
+    pub fn decode<E: Event>(&self) -> Result<E> {
         if self.kind != E::KIND {
             return Err(Error::KindMismatch {
                 id: self.id,
@@ -211,7 +200,7 @@ impl Delivery {
     }
 
     /// Decodes the body; see [`Message::decode`].
-    pub fn decode<E: BusEvent>(&self) -> Result<E> {
+    pub fn decode<E: Event>(&self) -> Result<E> {
         self.message.decode()
     }
 
@@ -269,7 +258,7 @@ impl Drop for Delivery {
 
 #[cfg(test)]
 mod tests {
-    use serde::Deserialize;
+    use serde::{Deserialize, Serialize};
 
     use super::*;
 
@@ -280,7 +269,7 @@ mod tests {
         priority: u8,
     }
 
-    impl BusEvent for SendJobV2 {
+    impl Event for SendJobV2 {
         const KIND: &'static str = "send_job";
         const VERSION: u16 = 2;
     }
@@ -290,7 +279,7 @@ mod tests {
         message_id: String,
     }
 
-    impl BusEvent for SendJobV1 {
+    impl Event for SendJobV1 {
         const KIND: &'static str = "send_job";
         const VERSION: u16 = 1;
     }
@@ -298,7 +287,7 @@ mod tests {
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     struct Other {}
 
-    impl BusEvent for Other {
+    impl Event for Other {
         const KIND: &'static str = "other";
         const VERSION: u16 = 1;
     }

@@ -2,16 +2,10 @@
 //! in-process bus, as versioned JSON.
 //!
 //! Every event type implements [`Event`], which names its `KIND` (the routing name) and its wire
-//! `VERSION`. On the bus an event travels inside an [`Envelope`]:
-//!
-//! ```json
-//! {"kind":"message.send","version":1,"id":"<24-hex>","occurredAt":"2026-06-01T12:00:00Z","payload":{…}}
-//! ```
-//!
-//! Decoding checks the kind and the version before the payload, so a message routed to the wrong
-//! consumer, or written by a newer Herald during a rolling upgrade, is a clear error (dead-letter
-//! it) rather than a confusing field error. A change that old readers cannot read bumps
-//! `VERSION`; adding an optional field does not.
+//! `VERSION`; the payload is the type's JSON. The bus (`crates/bus`) carries kind, version, a
+//! message id and the trace context beside the payload, and checks kind and version before it
+//! decodes, so a message routed to the wrong consumer, or written by a newer Herald during a
+//! rolling upgrade, is a clear error (dead-letter it) rather than a confusing field error.
 //!
 //! Delivery is at least once and unordered: consumers de-duplicate by effect (the store decides),
 //! not by envelope id, which serves tracing and logs.
@@ -19,173 +13,26 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::de::{DeserializeOwned, Error as _};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::contact::OptOutReason;
 use crate::delivery::{MessageError, ReportedStatus, StatusUpdate};
-use crate::ids::{CampaignId, ContactId, EventId, MessageId, ReplyId, RunId, Wamid};
+use crate::ids::{CampaignId, ContactId, MessageId, ReplyId, RunId, Wamid};
 use crate::names::{LanguageCode, TemplateName};
 use crate::phone::WaId;
 use crate::reply::{Reply, ReplyType};
 use crate::template::TemplateStatus;
 
 /// A payload that can travel on the bus.
-pub trait Event: Serialize + DeserializeOwned {
+pub trait Event: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The routing name, `area.what` (`message.status`). Never reused for another shape.
     const KIND: &'static str;
-    /// The payload's wire version; decoding accepts exactly this one.
+    /// The payload's wire version. A consumer reads any version up to its own, so a change
+    /// stays backwards compatible (new fields with `#[serde(default)]`) and bumps this; a change
+    /// old readers cannot read needs a new `KIND`.
     const VERSION: u16;
-}
-
-/// An event with its identity and time. Serialized as in the module documentation; `kind` and
-/// `version` come from `T`, so an envelope cannot claim to be what it is not.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Envelope<T> {
-    pub id: EventId,
-    pub occurred_at: DateTime<Utc>,
-    pub payload: T,
-}
-
-/// Why bytes from the bus are not the expected event.
-#[derive(Debug, thiserror::Error)]
-pub enum EnvelopeError {
-    #[error("event envelope is malformed: {0}")]
-    Malformed(#[source] serde_json::Error),
-    #[error("expected a '{expected}' event but got '{found}'")]
-    WrongKind {
-        expected: &'static str,
-        found: String,
-    },
-    #[error(
-        "'{kind}' event version {found} is not supported: this build reads version {supported}"
-    )]
-    UnsupportedVersion {
-        kind: &'static str,
-        found: u16,
-        supported: u16,
-    },
-    #[error("'{kind}' event payload is invalid: {source}")]
-    Payload {
-        kind: &'static str,
-        source: serde_json::Error,
-    },
-}
-
-/// The routing part of an envelope, readable without knowing the payload type: for a consumer
-/// that receives several kinds on one queue.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EnvelopeHeader {
-    pub kind: String,
-    pub version: u16,
-    pub id: EventId,
-}
-
-impl EnvelopeHeader {
-    pub fn peek(bytes: &[u8]) -> Result<Self, EnvelopeError> {
-        serde_json::from_slice(bytes).map_err(EnvelopeError::Malformed)
-    }
-}
-
-impl<T: Event> Envelope<T> {
-    /// A new envelope with a fresh id.
-    pub fn new(payload: T, occurred_at: DateTime<Utc>) -> Self {
-        Self {
-            id: EventId::new(),
-            occurred_at,
-            payload,
-        }
-    }
-
-    pub fn kind(&self) -> &'static str {
-        T::KIND
-    }
-
-    pub fn version(&self) -> u16 {
-        T::VERSION
-    }
-
-    /// The bytes to publish.
-    pub fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
-        serde_json::to_vec(self)
-    }
-
-    /// Reads an envelope of `T`, checking kind, then version, then the payload.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, EnvelopeError> {
-        let raw: RawEnvelope = serde_json::from_slice(bytes).map_err(EnvelopeError::Malformed)?;
-        raw.into_typed()
-    }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct WireEnvelope<'a, T> {
-    kind: &'static str,
-    version: u16,
-    id: EventId,
-    occurred_at: DateTime<Utc>,
-    payload: &'a T,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RawEnvelope {
-    kind: String,
-    version: u16,
-    id: EventId,
-    occurred_at: DateTime<Utc>,
-    payload: Value,
-}
-
-impl RawEnvelope {
-    fn into_typed<T: Event>(self) -> Result<Envelope<T>, EnvelopeError> {
-        if self.kind != T::KIND {
-            return Err(EnvelopeError::WrongKind {
-                expected: T::KIND,
-                found: self.kind,
-            });
-        }
-        if self.version != T::VERSION {
-            return Err(EnvelopeError::UnsupportedVersion {
-                kind: T::KIND,
-                found: self.version,
-                supported: T::VERSION,
-            });
-        }
-        let payload =
-            serde_json::from_value(self.payload).map_err(|source| EnvelopeError::Payload {
-                kind: T::KIND,
-                source,
-            })?;
-        Ok(Envelope {
-            id: self.id,
-            occurred_at: self.occurred_at,
-            payload,
-        })
-    }
-}
-
-impl<T: Event> Serialize for Envelope<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        WireEnvelope {
-            kind: T::KIND,
-            version: T::VERSION,
-            id: self.id,
-            occurred_at: self.occurred_at,
-            payload: &self.payload,
-        }
-        .serialize(serializer)
-    }
-}
-
-impl<'de, T: Event> Deserialize<'de> for Envelope<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        RawEnvelope::deserialize(deserializer)?
-            .into_typed()
-            .map_err(D::Error::custom)
-    }
 }
 
 /// "Look at message X": the dispatcher asks a sender worker to send one message. The message in
@@ -469,41 +316,23 @@ mod tests {
 
     use super::*;
 
-    const EVENT_ID: &str = "6650a1b2c3d4e5f607182930";
-
     fn at() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
     }
 
-    fn envelope<T: Event>(payload: T) -> Envelope<T> {
-        Envelope {
-            id: EventId::parse(EVENT_ID).unwrap(),
-            occurred_at: at(),
-            payload,
-        }
-    }
-
-    /// The envelope encodes to exactly `wire`, decodes from it, and survives a round trip.
+    /// `wire` pins kind, version and payload as they travel: the payload encodes to exactly
+    /// `wire.payload`, decodes from it, and survives a round trip.
     fn assert_wire_format<T: Event + PartialEq + fmt::Debug>(payload: T, wire: &str) {
-        let envelope = envelope(payload);
-        let encoded = envelope.to_json().unwrap();
-        let expected: Value = serde_json::from_str(wire).unwrap();
+        let wire: Value = serde_json::from_str(wire).unwrap();
+        assert_eq!(wire["kind"], T::KIND);
+        assert_eq!(wire["version"], T::VERSION);
+        let expected = &wire["payload"];
+        let encoded = serde_json::to_value(&payload).unwrap();
+        assert_eq!(&encoded, expected, "encoding of {}", T::KIND);
         assert_eq!(
-            serde_json::from_slice::<Value>(&encoded).unwrap(),
-            expected,
-            "encoding of {}",
-            T::KIND
-        );
-        assert_eq!(
-            Envelope::<T>::from_json(wire.as_bytes()).unwrap(),
-            envelope,
+            serde_json::from_value::<T>(expected.clone()).unwrap(),
+            payload,
             "decoding of {}",
-            T::KIND
-        );
-        assert_eq!(
-            Envelope::<T>::from_json(&encoded).unwrap(),
-            envelope,
-            "round trip of {}",
             T::KIND
         );
     }
@@ -643,70 +472,6 @@ mod tests {
             event,
             r#"{"kind":"contact.opt_in","version":1,"id":"6650a1b2c3d4e5f607182930",
             "occurredAt":"2026-06-01T12:00:00Z","payload":{"phone":"923001234567","at":"2026-06-01T12:00:00Z"}}"#,
-        );
-    }
-
-    #[test]
-    fn an_envelope_of_another_kind_is_a_clear_error() {
-        let bytes = envelope(OptInEvent {
-            phone: id("923001234567"),
-            at: at(),
-        })
-        .to_json()
-        .unwrap();
-        let err = Envelope::<OptOutEvent>::from_json(&bytes).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "expected a 'contact.opt_out' event but got 'contact.opt_in'"
-        );
-    }
-
-    #[test]
-    fn an_envelope_of_an_unsupported_version_is_a_clear_error() {
-        let wire = json!({"kind": "message.send", "version": 2, "id": EVENT_ID,
-            "occurredAt": "2026-06-01T12:00:00Z", "payload": {}});
-        let err = Envelope::<SendJob>::from_json(wire.to_string().as_bytes()).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "'message.send' event version 2 is not supported: this build reads version 1"
-        );
-        let via_serde = serde_json::from_value::<Envelope<SendJob>>(wire).unwrap_err();
-        assert!(via_serde.to_string().contains("version 2 is not supported"));
-    }
-
-    #[test]
-    fn a_bad_payload_or_malformed_envelope_is_reported_as_such() {
-        let wire = json!({"kind": "message.send", "version": 1, "id": EVENT_ID,
-            "occurredAt": "2026-06-01T12:00:00Z", "payload": {"messageId": "nope"}});
-        let err = Envelope::<SendJob>::from_json(wire.to_string().as_bytes()).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                EnvelopeError::Payload {
-                    kind: "message.send",
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        assert!(matches!(
-            Envelope::<SendJob>::from_json(b"{}"),
-            Err(EnvelopeError::Malformed(_))
-        ));
-    }
-
-    #[test]
-    fn a_consumer_can_peek_at_the_kind_before_choosing_a_type() {
-        let bytes = envelope(OptInEvent {
-            phone: id("923001234567"),
-            at: at(),
-        })
-        .to_json()
-        .unwrap();
-        let header = EnvelopeHeader::peek(&bytes).unwrap();
-        assert_eq!(
-            (header.kind.as_str(), header.version),
-            (OptInEvent::KIND, 1)
         );
     }
 

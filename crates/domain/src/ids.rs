@@ -144,11 +144,6 @@ object_id_type!(
     ReplyId,
     "reply id"
 );
-object_id_type!(
-    /// The id of one bus event envelope, for de-duplication and tracing.
-    EventId,
-    "event id"
-);
 
 /// Longest wamid accepted. Real ones are about 60 characters; the bound only stops abuse.
 pub const WAMID_MAX_CHARS: usize = 256;

@@ -11,7 +11,7 @@
 //! - **Rules**, each in one place: [`campaign_status::transition`] (campaign state machine),
 //!   [`delivery::DeliveryState::merge`] (message status precedence), [`schedule::Schedule`] (run
 //!   times in an IANA zone), [`template_params`] (placeholders and the Cloud API `components`).
-//! - **Bus events**: [`events`], versioned JSON in an [`events::Envelope`].
+//! - **Bus events**: [`events`], versioned JSON payloads ([`events::Event`]).
 
 mod util;
 
@@ -46,12 +46,12 @@ pub use delivery::{
 };
 pub use email::{Email, EmailError};
 pub use events::{
-    CampaignControl, ControlAction, Envelope, EnvelopeError, EnvelopeHeader, Event, InboundMessage,
-    OptInEvent, OptOutEvent, SendJob, StatusEvent, TemplateEvent,
+    CampaignControl, ControlAction, Event, InboundMessage, OptInEvent, OptOutEvent, SendJob,
+    StatusEvent, TemplateEvent,
 };
 pub use ids::{
-    CampaignId, ContactId, EventId, IdError, MessageId, ReplyId, RunId, SettingsId, TemplateId,
-    UserId, Wamid, WamidError,
+    CampaignId, ContactId, IdError, MessageId, ReplyId, RunId, SettingsId, TemplateId, UserId,
+    Wamid, WamidError,
 };
 pub use message::{Message, message_id_from_callback_data};
 pub use names::{LanguageCode, LanguageCodeError, TemplateName, TemplateNameError};

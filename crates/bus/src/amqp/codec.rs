@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::message::{Delivery, Message, Settle};
 
-/// Header carrying [`crate::BusEvent::VERSION`].
+/// Header carrying [`crate::Event::VERSION`].
 pub(crate) const VERSION_HEADER: &str = "x-herald-version";
 /// Set by quorum queues on redelivery: how many earlier deliveries were not acked.
 const DELIVERY_COUNT_HEADER: &str = "x-delivery-count";

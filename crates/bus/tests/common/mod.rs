@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use futures_util::future::LocalBoxFuture;
-use herald_bus::{AmqpConfig, Bus, BusEvent, Consumer, Delivery, QueueSpec};
+use herald_bus::{AmqpConfig, Bus, Consumer, Delivery, Event, QueueSpec};
 use serde::{Deserialize, Serialize};
 
 /// How long any single wait may take before the test is declared hung.
@@ -20,7 +20,7 @@ pub struct Job {
     pub n: u32,
 }
 
-impl BusEvent for Job {
+impl Event for Job {
     const KIND: &'static str = "test_job";
     const VERSION: u16 = 1;
 }
@@ -31,7 +31,7 @@ pub struct CampaignControl {
     pub action: String,
 }
 
-impl BusEvent for CampaignControl {
+impl Event for CampaignControl {
     const KIND: &'static str = "campaign_control";
     const VERSION: u16 = 1;
 }
@@ -41,7 +41,7 @@ pub struct OtherControl {
     pub note: String,
 }
 
-impl BusEvent for OtherControl {
+impl Event for OtherControl {
     const KIND: &'static str = "other_control";
     const VERSION: u16 = 1;
 }
