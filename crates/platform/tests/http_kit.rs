@@ -25,6 +25,11 @@ async fn greet(body: web::Json<Greeting>) -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"hello": body.name}))
 }
 
+/// An error body a handler writes on purpose, as the sandbox does when it plays Meta.
+async fn meta_style_error() -> HttpResponse {
+    HttpResponse::BadRequest().json(serde_json::json!({"error": {"code": 131_056}}))
+}
+
 async fn boom() -> Result<HttpResponse, ApiError> {
     Err(ApiError::unexpected(anyhow::anyhow!("db password=hunter2")))
 }
@@ -81,6 +86,7 @@ async fn spawn_app() -> TestApp {
             .app_data(release.clone())
             .service(web::resource("/greet").post(greet))
             .service(web::resource("/boom").get(boom))
+            .service(web::resource("/meta").get(meta_style_error))
             .service(web::resource("/slow").get(slow))
     })
     .workers(1)
@@ -240,6 +246,21 @@ async fn an_unexpected_error_is_a_500_problem_that_hides_its_cause() {
         .unwrap();
     let body = problem(response, 500, "internal_error").await;
     assert!(!body.to_string().contains("hunter2"));
+}
+
+#[tokio::test]
+async fn an_error_body_a_handler_wrote_on_purpose_is_left_alone() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(format!("{}/meta", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], 131_056);
 }
 
 #[tokio::test]

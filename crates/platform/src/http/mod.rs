@@ -119,14 +119,16 @@ async fn route_not_found(req: HttpRequest) -> Result<actix_web::HttpResponse, Ap
     ))
 }
 
-/// Rewrites any error response that is not problem+json yet (actix's own 405, payload errors
-/// from extractors we did not configure…) so that clients see one error format everywhere.
+/// Rewrites the error responses actix writes itself — an empty 405, the plain-text errors of
+/// extractors we did not configure — as problem+json, so clients see one error format
+/// everywhere. A response a handler wrote on purpose with its own media type (problem+json, or
+/// the sandbox's Meta-shaped JSON errors) is left as it is.
 fn render_as_problem<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let already_problem = res
+    let written_by_actix = res
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if already_problem {
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !written_by_actix {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
