@@ -9,7 +9,10 @@
 //! - [`metrics`]: the Prometheus registry and `/metrics`.
 //! - [`shutdown`]: one cancellation token, cancelled by SIGTERM/SIGINT, watched by every task.
 //! - [`secrets`]: AES-256-GCM with rotatable key ids, and HMAC-SHA256 signatures.
+//! - [`auth`]: access-token verification (EdDSA JWTs, JWKS), the `Authenticated` extractor and
+//!   role guards.
 
+pub mod auth;
 pub mod config;
 pub mod health;
 pub mod http;
