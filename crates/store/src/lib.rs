@@ -44,6 +44,8 @@ pub mod sqlite;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, SubsecRound as _, Utc};
+
 use herald_domain::Audience;
 
 pub use crate::audience::{AudiencePages, MAX_AUDIENCE_PAGE};
@@ -54,6 +56,13 @@ pub use crate::ports::*;
 
 use crate::mongo::MongoStore;
 use crate::sqlite::SqliteStore;
+
+/// The current time at the precision every adapter keeps (milliseconds). A record stamped with
+/// it reads back exactly as it was written, so an API answers the same timestamps when it creates
+/// a record and when it is read later.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
 
 /// Every repository of one adapter. Cheap to clone; clones share connections.
 #[derive(Clone)]

@@ -185,7 +185,7 @@ impl AuthState {
             Some(user) if matches && !user.disabled => {
                 self.throttle.clear(&keys[0]);
                 tracing::info!(user_id = %user.id, "login succeeded");
-                self.open_session(user, tokens::random_id()?, Utc::now())
+                self.open_session(user, tokens::random_id()?, herald_store::now())
                     .await
             }
             Some(user) if matches => {
@@ -206,7 +206,7 @@ impl AuthState {
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, refresh_token: &str) -> Result<Session, ApiError> {
         let invalid = || ApiError::unauthorized("the refresh token is not valid");
-        let now = Utc::now();
+        let now = herald_store::now();
         let hash = tokens::refresh_token_hash(refresh_token);
         let tokens = self.store.refresh_tokens();
         let Some(record) = tokens.find(&hash).await.map_err(store_error)? else {
@@ -256,7 +256,7 @@ impl AuthState {
         let tokens = self.store.refresh_tokens();
         if let Some(record) = tokens.find(&hash).await.map_err(store_error)? {
             tokens
-                .revoke_family(&record.family_id, Utc::now())
+                .revoke_family(&record.family_id, herald_store::now())
                 .await
                 .map_err(store_error)?;
             tracing::info!(user_id = %record.user_id, "logged out");
@@ -295,7 +295,7 @@ impl AuthState {
         let name = check_name(&new.name)?;
         self.check_password("password", &new.password)?;
         let hash = self.hasher.hash(new.password).await?;
-        let user = User::new(name, new.email, hash, new.role, Utc::now());
+        let user = User::new(name, new.email, hash, new.role, herald_store::now());
         self.store
             .users()
             .create(&user)
@@ -343,7 +343,7 @@ impl AuthState {
             }
             user.role = role;
         }
-        user.updated_at = Utc::now();
+        user.updated_at = herald_store::now();
         self.store
             .users()
             .update(&user)
@@ -360,7 +360,7 @@ impl AuthState {
         if actor == id {
             return Err(ApiError::conflict("you cannot disable your own account"));
         }
-        let now = Utc::now();
+        let now = herald_store::now();
         self.store
             .users()
             .disable(id, now)
@@ -381,7 +381,7 @@ impl AuthState {
         let mut user = self.user(id).await?;
         if user.disabled {
             user.disabled = false;
-            user.updated_at = Utc::now();
+            user.updated_at = herald_store::now();
             self.store
                 .users()
                 .update(&user)
@@ -439,7 +439,7 @@ impl AuthState {
 
     async fn set_password(&self, user: &mut User, password: Password) -> Result<(), ApiError> {
         user.password_hash = self.hasher.hash(password).await?;
-        let now = Utc::now();
+        let now = herald_store::now();
         user.updated_at = now;
         self.store.users().update(user).await.map_err(store_error)?;
         self.store

@@ -26,6 +26,14 @@ async fn an_admin_creates_a_user_who_can_then_log_in_and_emails_are_unique_whate
     assert_eq!(created.body["email"], "ana@example.com");
     assert_eq!(created.body["role"], "manager");
     assert_eq!(created.body["disabled"], false);
+    let read = app
+        .get(&format!("/api/v1/auth/users/{id}"), Some(&admin))
+        .await;
+    assert_eq!(
+        (&read.body["createdAt"], &read.body["updatedAt"]),
+        (&created.body["createdAt"], &created.body["updatedAt"]),
+        "the timestamps answered on create are the ones stored"
+    );
     assert_eq!(
         app.login("ana@example.com", "a fine long password")
             .await
