@@ -183,7 +183,7 @@ impl CampaignStore for MongoStore {
             &self.campaigns_docs(),
             doc! { "status": "scheduled", "nextRunAt": { "$lte": bdt(now) } },
             doc! { "nextRunAt": 1, "_id": 1 },
-            Some(limit as i64),
+            Some(limit),
             Campaign::try_from,
         )
         .await?;

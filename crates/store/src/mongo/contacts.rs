@@ -1,5 +1,6 @@
 //! `ContactStore` on MongoDB.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
@@ -88,10 +89,26 @@ impl ContactStore for MongoStore {
     }
 
     async fn upsert_many(&self, contacts: &[Contact]) -> StoreResult<UpsertSummary> {
-        // Last entry per phone wins; an earlier entry for the same phone counts as updated by it.
-        let mut latest: HashMap<&str, &Contact> = HashMap::new();
+        // Entries for one phone fold as if applied one after the other (as SQLite does): the last
+        // entry's fields win, the first one's id and `createdAt` stay, and an opt-out carried by
+        // an earlier entry is kept. An earlier entry counts as updated by the later one.
+        let mut latest: HashMap<&str, Contact> = HashMap::new();
         for c in contacts {
-            latest.insert(c.phone.as_e164(), c);
+            match latest.entry(c.phone.as_e164()) {
+                Entry::Occupied(mut seen) => {
+                    let first = seen.get();
+                    let merged = Contact {
+                        id: first.id,
+                        created_at: first.created_at,
+                        opt_out: first.opt_out.clone().or_else(|| c.opt_out.clone()),
+                        ..c.clone()
+                    };
+                    seen.insert(merged);
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(c.clone());
+                }
+            }
         }
         let phones: Vec<&str> = latest.keys().copied().collect();
         let mut existing: HashSet<String> = HashSet::new();
@@ -110,7 +127,6 @@ impl ContactStore for MongoStore {
         }
         let (old, new): (Vec<&Contact>, Vec<&Contact>) = latest
             .values()
-            .copied()
             .partition(|c| existing.contains(c.phone.as_e164()));
         let mut to_overwrite: Vec<ContactDoc> = old.into_iter().map(ContactDoc::from).collect();
         let mut created = 0;
@@ -283,7 +299,7 @@ impl ContactStore for MongoStore {
             &self.contacts_docs(),
             filter,
             doc! { "_id": 1 },
-            Some(query.limit as i64),
+            Some(query.limit),
             Contact::try_from,
         )
         .await

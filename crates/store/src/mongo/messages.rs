@@ -139,6 +139,19 @@ fn error_bson(error: Option<&MessageError>) -> Bson {
         .unwrap_or(Bson::Null)
 }
 
+/// A filter on `wamid` that the partial unique index `messages_wamid` (`$type: "string"`) can
+/// serve: the planner uses a partial index only when the query implies its filter expression, and
+/// it does not infer `$type` from an equality or an `$in`, so the predicate is spelled out (it
+/// changes no result: a wamid is always a string). Without it every lookup scans the collection.
+fn wamid_filter(condition: Bson) -> Document {
+    let mut on_wamid = match condition {
+        Bson::Document(operators) => operators,
+        value => doc! { "$eq": value },
+    };
+    on_wamid.insert("$type", "string");
+    doc! { "wamid": on_wamid }
+}
+
 fn scope_filter(scope: MessageScope) -> Document {
     match scope {
         MessageScope::Campaign(id) => doc! { "campaignId": id.object_id() },
@@ -185,7 +198,7 @@ impl MessageStore for MongoStore {
     async fn find_by_wamid(&self, wamid: &Wamid) -> StoreResult<Option<Message>> {
         let found = self
             .messages_docs()
-            .find_one(doc! { "wamid": wamid.as_str() })
+            .find_one(wamid_filter(Bson::String(wamid.as_str().to_owned())))
             .await?;
         found.map(|d| d.message()).transpose()
     }
@@ -269,7 +282,7 @@ impl MessageStore for MongoStore {
         let wamids: Vec<&str> = reports.iter().map(|r| r.wamid.as_str()).collect();
         let found = find_all(
             &self.messages_docs(),
-            doc! { "$or": [ { "_id": { "$in": ids } }, { "wamid": { "$in": wamids } } ] },
+            doc! { "$or": [ { "_id": { "$in": ids } }, wamid_filter(doc! { "$in": wamids }.into()) ] },
             doc! { "_id": 1 },
             None,
             Ok,
@@ -324,7 +337,7 @@ impl MessageStore for MongoStore {
             &self.messages_docs(),
             doc! { "status": "sending", "claimedAt": { "$lt": bdt(claimed_before) } },
             doc! { "claimedAt": 1, "_id": 1 },
-            Some(limit as i64),
+            Some(limit),
             |d| {
                 Ok(StaleClaim {
                     message: d.message()?,

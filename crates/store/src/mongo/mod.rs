@@ -125,12 +125,12 @@ pub(crate) fn conflict_or(e: mongodb::error::Error, what: impl FnOnce() -> Strin
     }
 }
 
-/// Reads every document matching `filter`, in `sort` order, converted.
+/// Reads every document matching `filter` (at most `limit` of them), in `sort` order, converted.
 pub(crate) async fn find_all<D, T>(
     coll: &Collection<D>,
     filter: Document,
     sort: Document,
-    limit: Option<i64>,
+    limit: Option<usize>,
     convert: impl Fn(D) -> StoreResult<T>,
 ) -> StoreResult<Vec<T>>
 where
@@ -138,7 +138,12 @@ where
 {
     let mut find = coll.find(filter).sort(sort);
     if let Some(limit) = limit {
-        find = find.limit(limit);
+        // MongoDB reads `limit: 0` as "no limit" and a negative one as "one batch, then close":
+        // neither is what a caller asking for `limit` rows means (SQLite's `LIMIT` is).
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        find = find.limit(i64::try_from(limit).unwrap_or(i64::MAX));
     }
     let docs: Vec<D> = find.await?.try_collect().await?;
     docs.into_iter().map(convert).collect()
@@ -163,14 +168,7 @@ where
     if let Some(after) = &page.after {
         filter.insert("_id", doc! { cmp: after.position() });
     }
-    let rows = find_all(
-        coll,
-        filter,
-        doc! { "_id": dir },
-        Some(limit as i64 + 1),
-        convert,
-    )
-    .await?;
+    let rows = find_all(coll, filter, doc! { "_id": dir }, Some(limit + 1), convert).await?;
     Ok(Page::from_rows(rows, limit, id_of))
 }
 

@@ -115,9 +115,38 @@ pub async fn an_import_never_clears_an_opt_out(store: Store) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(eight.opt_out, Some(imported));
+    assert_eq!(eight.opt_out, Some(imported.clone()));
     let seven = store.contacts().get(stopped.id).await.unwrap().unwrap();
     assert_eq!(seven.opt_out, Some(first));
+
+    // Two rows for one new phone in one import: the later row's fields, but the earlier row's
+    // opt-out (and id) stay, as if the rows were applied one after the other.
+    let mut stop_row = contact(9);
+    stop_row.opt_out = Some(imported.clone());
+    let mut later_row = contact(9);
+    later_row.name = "Later".into();
+    let summary = store
+        .contacts()
+        .upsert_many(&[stop_row.clone(), later_row])
+        .await
+        .unwrap();
+    assert_eq!(
+        summary,
+        UpsertSummary {
+            created: 1,
+            updated: 1
+        }
+    );
+    let nine = store
+        .contacts()
+        .find_by_phone(&phone(9))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (nine.id, nine.name.as_str(), nine.opt_out),
+        (stop_row.id, "Later", Some(imported))
+    );
 }
 
 pub async fn contacts_are_filtered_by_tag_group_opt_out_and_text_and_counted(store: Store) {
